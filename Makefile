@@ -1,0 +1,52 @@
+# Every target sets itself up: a fresh machine needs only python3.11, npm and make.
+SHELL := /bin/bash
+PY     := .venv/bin/python
+VENV   := .venv/.installed
+MATHJAX := assets/mathjax/tex-chtml.js
+ASSIGNMENT ?=
+
+.PHONY: help setup book serve test test-fast lint student release collect grade feedback export clean
+
+help:
+	@echo "make book     build the site into _build/html (executes every lesson)"
+	@echo "make test     run every test: library, notebooks (nbval), grading, drift, book"
+	@echo "make serve    serve _build/html on http://localhost:8000"
+	@echo "make student  regenerate the student notebooks in chapters/ from solutions/"
+	@echo "make release|collect|grade|feedback|export [ASSIGNMENT=01_sequence_data]  instructor commands"
+
+$(VENV): pyproject.toml constraints.txt
+	python3.11 -m venv .venv || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade "pip==25.3"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# MathJax 3 from the npm registry, served from the site itself (no CDN at read time).
+$(MATHJAX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf assets/mathjax && mkdir -p assets && cp -r node_modules/mathjax/es5 assets/mathjax
+	touch $@
+
+setup: $(VENV) $(MATHJAX)
+
+book: setup
+	.venv/bin/jupyter-book build . --builder html -W --keep-going
+	@echo "site: _build/html/index.html"
+
+serve:
+	cd _build/html && python3 -m http.server 8000
+
+test: setup
+	.venv/bin/pytest -n 2 --dist loadgroup -q -ra
+
+lint: setup
+	.venv/bin/ruff check course_lib tests scripts benchmarks
+
+student: setup
+	$(PY) scripts/generate_student.py
+
+release collect grade feedback export: setup
+	$(PY) scripts/instructor.py $@ $(ASSIGNMENT)
+
+clean:
+	rm -rf _build release submitted autograded feedback gradebook.db .jupyter_cache

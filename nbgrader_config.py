@@ -1,0 +1,30 @@
+"""nbgrader configuration of the course (read by every `nbgrader` command run in this folder).
+
+The exercise sources live in ``solutions/<assignment>/exercises.ipynb`` (assignment id = chapter
+folder name); ``make student`` generates the student copies into ``chapters/``.
+"""
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "rnn-course"
+c.CourseDirectory.source_directory = "solutions"   # our source of truth, not nbgrader's "source"
+c.CourseDirectory.release_directory = "release"     # generated; ignored by git
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# Only the notebook is part of an assignment; data come from installed packages.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Execution limits for grading. Exercise cells run in seconds; a training task gets a bounded
+# budget. A cell that runs past `timeout` is interrupted and reported as an error, so an infinite
+# loop costs at most `timeout` seconds per cell; `startup_timeout` bounds a kernel that never starts.
+c.Execute.timeout = 120
+c.Execute.startup_timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+
+# A student printing megabytes of output must not bloat the gradebook or the feedback.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 50
+
+# Hidden tests stay hidden: feedback is generated from the autograded notebook with the hidden
+# blocks removed (see scripts/instructor.py, which also checks it).
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

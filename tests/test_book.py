@@ -1,0 +1,56 @@
+"""The book builds with Jupyter Book 1.x, executes every lesson, and works offline."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+HTML = REPO / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run([str(jb), "build", str(REPO), "--builder", "html", "-W", "--keep-going"],
+                          cwd=REPO, capture_output=True, text=True, timeout=3000)
+    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    return HTML
+
+
+@pytest.mark.slow
+def test_every_chapter_page_is_built(built_book: Path):
+    assert (built_book / "index.html").exists()
+    for nb in REPO.glob("chapters/*/*.ipynb"):
+        page = built_book / nb.relative_to(REPO).with_suffix(".html")
+        assert page.exists(), f"{page} was not built"
+
+
+@pytest.mark.slow
+def test_lessons_are_executed_and_exercises_are_not(built_book: Path):
+    for nb in REPO.glob("chapters/*/0*.ipynb"):
+        html = (built_book / nb.relative_to(REPO).with_suffix(".html")).read_text(encoding="utf-8")
+        assert "cell_output" in html, f"{nb.name}: no outputs in the built page"
+        assert "Traceback" not in html, f"{nb.name}: a traceback was rendered"
+    for nb in REPO.glob("chapters/*/exercises.ipynb"):
+        html = (built_book / nb.relative_to(REPO).with_suffix(".html")).read_text(encoding="utf-8")
+        assert "NotImplementedError" in html and "cell_output" not in html
+
+
+@pytest.mark.slow
+def test_math_renders_offline(built_book: Path):
+    """No page loads MathJax (or anything else) from a CDN; the local MathJax is shipped."""
+    for page in built_book.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+        remote = [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+        assert not remote, f"{page.relative_to(built_book)} loads remote scripts: {remote}"
+        assert "cdn.jsdelivr" not in html and "cdnjs" not in html
+    index = (built_book / "index.html").read_text(encoding="utf-8")
+    local = re.findall(r'<script[^>]+src="([^"]*mathjax/tex-chtml\.js)"', index)
+    assert local, "index.html does not load the local MathJax"
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").exists()
+    assert (built_book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
