@@ -28,3 +28,16 @@ c.LimitOutput.max_traceback = 50
 # Hidden tests stay hidden: feedback is generated from the autograded notebook with the hidden
 # blocks removed (see scripts/instructor.py, which also checks it).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# The exchange shared by instructors and students (JupyterHub: a shared volume).
+import os  # noqa: E402
+
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
+
+# Feedback never shows hidden tests (nbgrader issue #917): they are removed from the test cells,
+# and any output that quotes them is redacted.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course_lib.nbgrader_plugins.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

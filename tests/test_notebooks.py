@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, coursetools
 
 NOTEBOOKS = sorted(p for p in REPO.glob("*/**/*.ipynb")
