@@ -275,3 +275,37 @@ def export_grades(root: Path, out: Path) -> Path:
     """``nbgrader export`` of the whole gradebook to a CSV file."""
     nbgrader(root, "export", f"--to={out}")
     return out
+
+
+# --- simulated students (tests and demos) ------------------------------------------------------
+
+def fill_solutions(student_nb: Path, aid: str, upto: int | None = None) -> None:
+    """Write the reference answers into a student's notebook, in place.
+
+    ``upto``: only the first ``upto`` solution cells (a partial submission); None: all of them.
+    """
+    source = json.loads((SOLUTIONS / aid / NOTEBOOK).read_text(encoding="utf-8"))
+    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source["cells"]
+               if c["metadata"].get("nbgrader", {}).get("solution")}
+    nb = json.loads(Path(student_nb).read_text(encoding="utf-8"))
+    done = 0
+    for cell in nb["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if gid in answers and (upto is None or done < upto):
+            cell["source"] = answers[gid]
+            done += 1
+    Path(student_nb).write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+def points_after_solutions(aid: str, upto: int) -> float:
+    """Points of the test cells that follow the first ``upto`` solution cells (the convention of
+    our exercises: a task's test cells come after its solution cell, before the next task's)."""
+    nb = json.loads((SOLUTIONS / aid / NOTEBOOK).read_text(encoding="utf-8"))
+    seen, total = 0, 0.0
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            seen += 1
+        elif meta.get("grade") and 0 < seen <= upto:
+            total += meta.get("points", 0)
+    return total

@@ -31,3 +31,12 @@ def test_solution_full_marks_student_version_zero(aid: str, tmp_path: Path):
     assert got["solver"] == (total, total), f"solution scored {got['solver']}:\n{proc.stderr[-3000:]}"
     assert got["untouched"] == (0.0, total), f"untouched student version scored {got['untouched']}"
     assert got.get("garbled", (0.0, total))[0] == 0.0
+    # feedback for the graded students, checked free of hidden tests (nbgrader issue #917)
+    kept = coursetools.feedback(root, aid, release=False)
+    assert {p.parent.parent.name for p in kept} >= {"solver", "untouched"}
+    secrets = coursetools.hidden_test_lines(aid)
+    assert secrets, f"{aid} has no hidden tests to protect"
+    for page in kept:
+        html = page.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in html
+        assert not [s for s in secrets if s in html], f"{page} quotes a hidden test"
