@@ -5,7 +5,7 @@ VENV   := .venv/.installed
 MATHJAX := assets/mathjax/tex-chtml.js
 ASSIGNMENT ?=
 
-.PHONY: help setup book serve test test-fast lint student release collect grade feedback export clean
+.PHONY: help setup hub book serve test lint student release collect grade feedback export clean
 
 help:
 	@echo "make book     build the site into _build/html (executes every lesson)"
@@ -27,7 +27,17 @@ $(MATHJAX): package.json package-lock.json
 	rm -rf assets/mathjax && mkdir -p assets && cp -r node_modules/mathjax/es5 assets/mathjax
 	touch $@
 
-setup: $(VENV) $(MATHJAX)
+# configurable-http-proxy for the course JupyterHub (deploy/jupyterhub), from npm.
+HUBPROXY := deploy/jupyterhub/node_modules/.bin/configurable-http-proxy
+$(HUBPROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+	cd deploy/jupyterhub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV) $(MATHJAX) $(HUBPROXY)
+
+# A local course hub (see deploy/jupyterhub/README.md).
+hub: setup
+	NBGRADER_EXCHANGE=$${NBGRADER_EXCHANGE:-$(CURDIR)/exchange} .venv/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py
 
 book: setup
 	.venv/bin/jupyter-book build . --builder html -W --keep-going
@@ -40,7 +50,7 @@ test: setup
 	.venv/bin/pytest -n 2 --dist loadgroup -q -ra
 
 lint: setup
-	.venv/bin/ruff check course_lib tests scripts benchmarks
+	.venv/bin/ruff check course_lib tests scripts benchmarks deploy
 
 student: setup
 	$(PY) scripts/generate_student.py
@@ -49,4 +59,4 @@ release collect grade feedback export: setup
 	$(PY) scripts/instructor.py $@ $(ASSIGNMENT)
 
 clean:
-	rm -rf _build release submitted autograded feedback gradebook.db .jupyter_cache
+	rm -rf _build release submitted autograded feedback gradebook.db reports deploy/jupyterhub/state

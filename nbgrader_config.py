@@ -4,12 +4,17 @@ The exercise sources live in ``solutions/<assignment>/exercises.ipynb`` (assignm
 folder name); ``make student`` generates the student copies into ``chapters/``.
 """
 
+import os
+
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "rnn-course"
 c.CourseDirectory.source_directory = "solutions"   # our source of truth, not nbgrader's "source"
 c.CourseDirectory.release_directory = "release"     # generated; ignored by git
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# Absolute: the formgrader runs in the instructor's home, the make targets in the course folder,
+# and both must read the same gradebook.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # Only the notebook is part of an assignment; data come from installed packages.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
@@ -30,8 +35,6 @@ c.LimitOutput.max_traceback = 50
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # The exchange shared by instructors and students (JupyterHub: a shared volume).
-import os  # noqa: E402
-
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
 # Feedback never shows hidden tests (nbgrader issue #917): they are removed from the test cells,

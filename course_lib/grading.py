@@ -215,3 +215,24 @@ def check_no_shortcut_in_source(func: Callable[..., Any], names: Sequence[str]) 
     if hits:
         raise ShortcutError(f"{func.__name__} uses {', '.join(hits)}, which this exercise asks you "
                             "to implement yourself")
+
+
+def check_no_alias(func: Callable[..., Any], *forbidden: Any) -> None:
+    """Fail if ``func`` (or a function nested in it) uses a global name bound to a forbidden object.
+
+    Catches what a source scan cannot: ``from course_lib.data import pad_sequences as p`` at the
+    top of a notebook cell, then ``p(...)`` inside the student's function.
+    """
+    codes, names = [func.__code__], set()
+    while codes:
+        code = codes.pop()
+        names |= set(code.co_names)
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    bound = dict(func.__globals__)
+    if func.__closure__:  # names from an enclosing function
+        bound |= {n: c.cell_contents for n, c in zip(func.__code__.co_freevars, func.__closure__, strict=True)}
+        names |= set(func.__code__.co_freevars)
+    hits = sorted(n for n in names if any(bound.get(n) is f for f in forbidden))
+    if hits:
+        raise ShortcutError(f"{func.__name__} calls the library routine(s) {', '.join(hits)}, "
+                            "but this task asks you to write it yourself")

@@ -81,3 +81,17 @@ def test_check_no_shortcut_in_source():
     G.check_no_shortcut_in_source(honest, ["pad", "RNN"])
     with pytest.raises(G.ShortcutError, match="pad"):
         G.check_no_shortcut_in_source(sneaky, ["pad"])
+
+
+def test_check_no_alias_catches_renamed_imports():
+    from course_lib.data import pad_sequences as renamed
+
+    def sneaky(seqs):
+        return renamed(seqs)
+
+    def honest(seqs):
+        return [list(s) for s in seqs]
+
+    G.check_no_alias(honest, renamed)
+    with pytest.raises(G.ShortcutError, match="renamed"):
+        G.check_no_alias(sneaky, renamed)
