@@ -15,10 +15,12 @@ AID = ct.assignments()[0]
 def _student_home(base: Path, name: str, exchange: Path) -> Path:
     home = base / name
     home.mkdir()
-    # what a student's server has on the hub (deploy/jupyterhub sets the same two values)
+    # what a student's server has on the hub (deploy/jupyterhub sets the same values); the
+    # submission cache lives in each student's own home, as it does for real users
     (home / "nbgrader_config.py").write_text(
         "c = get_config()\n"
-        f"c.CourseDirectory.course_id = 'rnn-course'\nc.Exchange.root = {str(exchange)!r}\n")
+        f"c.CourseDirectory.course_id = 'rnn-course'\nc.Exchange.root = {str(exchange)!r}\n"
+        f"c.Exchange.cache = {str(home / '.nbgrader_cache')!r}\n")
     return home
 
 
@@ -52,7 +54,7 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path: Path, monk
 
     for name in plan:
         home = tmp_path / name
-        ct.nbgrader(home, "fetch_feedback", AID, cwd=home)
+        ct.nbgrader(home, "fetch_feedback", AID, f"--student={name}", cwd=home)
         pages = list((home / AID / "feedback").rglob("*.html"))
         assert len(pages) == 1, f"{name} got {pages}"
         html = pages[0].read_text(encoding="utf-8")
