@@ -26,9 +26,20 @@ c.Execute.startup_timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 
-# A student printing megabytes of output must not bloat the gradebook or the feedback.
-c.LimitOutput.max_lines = 500
-c.LimitOutput.max_traceback = 50
+# A student printing megabytes of output must not bloat the gradebook or the feedback: nbgrader's
+# LimitOutput caps lines only, so ours also caps characters per output.
+c.LimitOutputSize.max_lines = 500
+c.LimitOutputSize.max_traceback = 50
+c.LimitOutputSize.max_chars = 20_000
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "course_lib.nbgrader_plugins.LimitOutputSize",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Hidden tests stay hidden: feedback is generated from the autograded notebook with the hidden
 # blocks removed (see scripts/instructor.py, which also checks it).

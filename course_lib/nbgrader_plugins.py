@@ -5,6 +5,8 @@
   check shows its own source line in the traceback. This removes the hidden regions from test cells
   and redacts every output line that quotes a hidden-test line (a student can also ``print`` a file
   read from disk).
+- ``LimitOutputSize``: nbgrader's ``LimitOutput`` counts lines only, so one 100 MB line went
+  straight into the gradebook and the feedback; this also caps the characters of every output.
 - ``audit_source``: static reasons to hold a submission for review (tampering with the grader,
   reading files, exiting the kernel); see ``scripts/instructor.py``.
 """
@@ -15,8 +17,9 @@ import ast
 import re
 
 from nbformat import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import LimitOutput, NbGraderPreprocessor
 from nbgrader.utils import is_grade
+from traitlets import Integer
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 REDACTED = "[hidden test redacted]"
@@ -85,6 +88,33 @@ class HideHiddenTests(NbGraderPreprocessor):
                         if isinstance(value, str):
                             out.data[mime] = _redact(value, secrets)
         return nb, resources
+
+
+class LimitOutputSize(LimitOutput):
+    """nbgrader's ``LimitOutput`` plus a cap on the characters of each output."""
+
+    max_chars = Integer(20_000, help="maximum characters kept of one output").tag(config=True)
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.max_chars:
+            return text
+        return text[: self.max_chars] + f"\n... output truncated ({len(text):,} characters) ..."
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, cell_index: int):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.output_type == "stream":
+                out.text = self._cut(out.text)
+            elif out.output_type == "error":
+                out.evalue = self._cut(out.evalue)
+                out.traceback = [self._cut(t) for t in out.traceback]
+            elif "data" in out:
+                for mime, value in list(out.data.items()):
+                    if isinstance(value, str) and len(value) > self.max_chars:
+                        # an image or HTML cut in half is useless: keep a note instead
+                        out.data[mime] = value if mime.startswith("image/") and len(value) < 2_000_000 \
+                            else f"[{mime} output of {len(value):,} characters removed]"
+        return cell, resources
 
 
 def _strip_ansi(text: str) -> str:
