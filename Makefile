@@ -5,7 +5,7 @@ VENV   := .venv/.installed
 MATHJAX := assets/mathjax/tex-chtml.js
 ASSIGNMENT ?=
 
-.PHONY: help setup hub book serve test lint student release collect grade feedback export clean
+.PHONY: help setup postgres hub book serve test lint student release collect grade feedback export clean
 
 help:
 	@echo "make book     build the site into _build/html (executes every lesson)"
@@ -33,7 +33,14 @@ $(HUBPROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
 	cd deploy/jupyterhub && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV) $(MATHJAX) $(HUBPROXY)
+# PostgreSQL server binaries: tests/test_tuning.py starts a throwaway server to prove that an
+# Optuna study shared by many workers runs on a real RDB (Debian package; root or sudo needed).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends postgresql; }
+
+setup: $(VENV) $(MATHJAX) $(HUBPROXY) postgres
 
 # A local course hub (see deploy/jupyterhub/README.md).
 hub: setup
@@ -46,8 +53,9 @@ book: setup
 serve:
 	cd _build/html && python3 -m http.server 8000
 
+# One torch thread per pytest worker (two workers on two cores); the PostgreSQL test must run.
 test: setup
-	.venv/bin/pytest -n 2 --dist loadgroup -q -ra
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_REQUIRE_POSTGRES=1 .venv/bin/pytest -n 2 --dist loadgroup -q -ra --durations=25
 
 lint: setup
 	.venv/bin/ruff check course_lib tests scripts benchmarks deploy
