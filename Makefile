@@ -55,7 +55,7 @@ serve:
 
 # One torch thread per pytest worker (two workers on two cores); the PostgreSQL test must run.
 test: setup
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_REQUIRE_POSTGRES=1 .venv/bin/pytest -n 2 --dist loadgroup -q -ra --durations=25
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_REQUIRE_POSTGRES=1 .venv/bin/pytest -n 2 --dist loadfile -q -ra --durations=25
 
 lint: setup
 	.venv/bin/ruff check course_lib tests scripts benchmarks deploy

@@ -71,7 +71,8 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.source, cell_hidden = split_hidden(cell.source)
                 hidden += cell_hidden
         visible = "\n".join(c.source for c in nb.cells)
-        secrets = secret_lines(hidden, visible)
+        # the markers too: a traceback that shows them shows the hidden region around them
+        secrets = secret_lines(hidden, visible) + [BEGIN, END]
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
