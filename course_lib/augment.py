@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from course_lib.datasets import _check_int, _generator
+
 __all__ = [
     "AugmentedLoader",
     "augment_dataset",
@@ -71,31 +73,6 @@ def _as_batch(x: Any, name: str = "x", need_float: bool = False) -> tuple[torch.
 def _back(t: torch.Tensor, was_numpy: bool) -> Array:
     """Return ``t`` in the type the caller gave (NumPy in, NumPy out)."""
     return t.numpy() if was_numpy else t
-
-
-def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator | None:
-    """A private CPU generator for ``seed``, the given ``generator``, or None (torch's global one)."""
-    if seed is not None and generator is not None:
-        raise ValueError("pass either seed or generator, not both")
-    if generator is not None:
-        if not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if generator.device.type != "cpu":
-            raise ValueError(f"generator must be a CPU generator (numbers are drawn on the CPU), got {generator.device}")
-        return generator
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-        return torch.Generator().manual_seed(int(seed))
-    return None
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_sigma(sigma: Any) -> float:

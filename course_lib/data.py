@@ -29,6 +29,7 @@ from course_lib.datasets import (  # noqa: F401  (re-exported: course_lib.data i
     ADDING_BASELINE_MSE,
     DEFAULT_SURNAME_LOCALES,
     LOCALE_LANGUAGES,
+    _check_int,
     adding_problem,
     copy_task,
     copy_task_baseline,
@@ -48,15 +49,6 @@ _PADDING_SIDES = ("post", "pre")
 
 
 # --- small validation helpers ------------------------------------------------------------------
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    """Return ``value`` as an int, or raise naming ``name`` (bools are not ints here)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_side(name: str, value: Any) -> str:

@@ -57,6 +57,8 @@ def _generator(seed: int | None, generator: torch.Generator | None) -> torch.Gen
     if generator is not None:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if generator.device.type != "cpu":
+            raise ValueError(f"generator must be a CPU generator (numbers are drawn on the CPU), got {generator.device}")
         return generator
     if seed is not None:
         return torch.Generator().manual_seed(_check_int("seed", seed, 0))

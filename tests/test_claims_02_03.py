@@ -28,14 +28,7 @@ from course_lib.reference import (
 )
 from course_lib.train import DivergenceError, TrainConfig, detach_state, fit
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The lessons run tiny models on one thread; do the same, and restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_rnn(rng, N, T, D, H, scale=0.5):

@@ -27,13 +27,7 @@ from course_lib.train import TrainConfig, fit
 T, H, EPOCHS, BATCH, LR = 50, 32, 8, 32, 1e-2
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The lessons run tiny models on one thread; do the same, and restore afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

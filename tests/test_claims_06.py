@@ -43,13 +43,7 @@ from course_lib.models.tasks import CharLM, SequenceClassifier, SequenceRegresso
 from course_lib.text import NGramModel, load_kjv, next_token_distribution, number_to_tokens
 from course_lib.train import TBPTTStep, TrainConfig, fit
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ----------------------------------------------------------------------------- 6.1 language model
