@@ -142,6 +142,14 @@ def check_sizes(input_size: int, hidden_size: int) -> None:
             raise ValueError(f"{name} must be >= 1, got {value}")
 
 
+def init_uniform_(module: nn.Module) -> None:
+    """Draw every parameter of ``module`` from U(-1/sqrt(H), 1/sqrt(H)), in registration order:
+    torch.nn's initialisation, with the same use of the random generator (same seed, same weights)."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        nn.init.uniform_(p, -bound, bound)
+
+
 class _CellBase(nn.Module):
     """Parameters, initialisation and input checks shared by the three cells."""
 
@@ -173,10 +181,7 @@ class _CellBase(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), in torch's order (same RNG use)."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        init_uniform_(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -23,7 +23,6 @@ length (a gather), runs forwards, and reverses back.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 
@@ -32,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .cells import NONLINEARITIES, _shape, check_sizes, gru_step, lstm_step, rnn_step
+from .cells import NONLINEARITIES, _shape, check_sizes, gru_step, init_uniform_, lstm_step, rnn_step
 from .fused import GRUFunction, LSTMFunction, RNNFunction
 
 # Gate names per cell type, in the order of the blocks of weight_ih / weight_hh.
@@ -108,10 +107,7 @@ class _RecurrentBase(nn.Module):
         return 2 if self.bidirectional else 1
 
     def reset_parameters(self) -> None:
-        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), as torch.nn does."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        init_uniform_(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
