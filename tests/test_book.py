@@ -16,6 +16,8 @@ def built_book() -> Path:
     jb = Path(sys.executable).parent / "jupyter-book"
     proc = subprocess.run([str(jb), "build", str(REPO), "--builder", "html", "-W", "--keep-going"],
                           cwd=REPO, capture_output=True, text=True, timeout=3000)
+    # keep the log: it holds "Executed notebook in N seconds" for every lesson
+    (REPO / "_build" / "book-build.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
     return HTML
 
