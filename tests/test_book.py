@@ -34,11 +34,12 @@ def test_every_chapter_page_is_built(built_book: Path):
 def test_lessons_are_executed_and_exercises_are_not(built_book: Path):
     for nb in REPO.glob("chapters/*/0*.ipynb"):
         html = (built_book / nb.relative_to(REPO).with_suffix(".html")).read_text(encoding="utf-8")
-        assert "cell_output" in html, f"{nb.name}: no outputs in the built page"
+        assert '<div class="cell_output' in html, f"{nb.name}: no outputs in the built page"
         assert "Traceback" not in html, f"{nb.name}: a traceback was rendered"
     for nb in REPO.glob("chapters/*/exercises.ipynb"):
         html = (built_book / nb.relative_to(REPO).with_suffix(".html")).read_text(encoding="utf-8")
-        assert "NotImplementedError" in html and "cell_output" not in html
+        assert "NotImplementedError" in html, f"{nb.name}: the exercise stubs are missing"
+        assert '<div class="cell_output' not in html, f"{nb.name}: the student notebook was executed"
 
 
 @pytest.mark.slow
@@ -50,8 +51,12 @@ def test_math_renders_offline(built_book: Path):
         remote = [s for s in scripts if s.startswith(("http:", "https:", "//"))]
         assert not remote, f"{page.relative_to(built_book)} loads remote scripts: {remote}"
         assert "cdn.jsdelivr" not in html and "cdnjs" not in html
-    index = (built_book / "index.html").read_text(encoding="utf-8")
-    local = re.findall(r'<script[^>]+src="([^"]*mathjax/tex-chtml\.js)"', index)
-    assert local, "index.html does not load the local MathJax"
+    # Sphinx loads MathJax only on pages that hold math: each of those must load our copy
+    with_math = [p for p in built_book.rglob("*.html") if 'class="math' in p.read_text(encoding="utf-8")]
+    assert len(with_math) >= 10, f"only {len(with_math)} pages hold math"
+    for page in with_math:
+        html = page.read_text(encoding="utf-8")
+        assert re.search(r'<script[^>]+src="[^"]*_static/mathjax/tex-chtml\.js', html), (
+            f"{page.relative_to(built_book)} holds math but does not load the local MathJax")
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").exists()
     assert (built_book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
