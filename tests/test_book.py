@@ -22,6 +22,29 @@ def built_book() -> Path:
     return HTML
 
 
+# The bars of the design: a lesson runs in 90 s on this CPU, an application lesson (chapter 06)
+# in 180 s, and all lessons together in 15 minutes. Measured by the build that executes them
+# (while the other test worker is busy too, so these are upper bounds). A lesson taken from
+# the execution cache is not timed.
+LESSON_SECONDS, APPLICATION_SECONDS, COURSE_SECONDS = 90, 180, 15 * 60
+
+
+@pytest.mark.slow
+def test_lessons_run_within_their_time_bars(built_book: Path):
+    log = (REPO / "_build" / "book-build.log").read_text(encoding="utf-8")
+    times = {Path(path).relative_to(REPO).as_posix(): float(sec) for path, sec in
+             re.findall(r"(\S+\.ipynb): Executed notebook in ([0-9.]+) seconds", log)}
+    executed = set(re.findall(r"(\S+\.ipynb): Executing notebook", log))
+    assert {(REPO / t).as_posix() for t in times} == executed, "a lesson started but never finished"
+    if not times:
+        pytest.skip("every lesson came from the execution cache: nothing was timed")
+    for nb, sec in times.items():
+        bar = APPLICATION_SECONDS if "06_applications" in nb else LESSON_SECONDS
+        assert sec <= bar, f"{nb} took {sec:.0f} s to execute (bar: {bar} s)"
+    assert sum(times.values()) <= COURSE_SECONDS, f"all lessons took {sum(times.values()):.0f} s"
+    print("lesson execution times:", {k: round(v, 1) for k, v in times.items()})
+
+
 @pytest.mark.slow
 def test_every_chapter_page_is_built(built_book: Path):
     assert (built_book / "index.html").exists()
