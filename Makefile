@@ -58,7 +58,7 @@ test: setup
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_REQUIRE_POSTGRES=1 .venv/bin/pytest -n 2 --dist loadfile -q -ra --durations=25
 
 lint: setup
-	.venv/bin/ruff check course_lib tests scripts benchmarks deploy
+	.venv/bin/ruff check course_lib tests scripts benchmarks deploy chapters solutions
 
 student: setup
 	$(PY) scripts/generate_student.py
