@@ -133,6 +133,23 @@ def _shape(t: Tensor | tuple[int, ...]) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+def check_state(state: object, name: str, want: tuple[int, ...], layout: str, like: Tensor) -> Tensor:
+    """Validate a hidden/cell state: a tensor of shape ``want`` with ``like``'s dtype and device.
+
+    ``layout`` names the expected shape in words for the error, e.g. ``"(N, H)"``.
+    """
+    if not isinstance(state, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(state).__name__}")
+    if tuple(state.shape) != want:
+        raise ValueError(f"{name} must have shape {layout} = {_shape(want)}, got {_shape(state)}")
+    if state.dtype != like.dtype or state.device != like.device:
+        raise TypeError(
+            f"{name} must have the input's dtype and device ({like.dtype}, {like.device}), "
+            f"got ({state.dtype}, {state.device})"
+        )
+    return state
+
+
 def check_sizes(input_size: int, hidden_size: int) -> None:
     """Raise a clear error unless both sizes are positive integers (shared with recurrent.py)."""
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
@@ -206,20 +223,10 @@ class _CellBase(nn.Module):
 
     def _check_state(self, state: Tensor, name: str, input: Tensor) -> None:
         """Validate one state tensor: (N, H) for batched input, (H,) for unbatched."""
-        if not isinstance(state, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(state).__name__}")
         H = self.hidden_size
         want = (input.shape[0], H) if input.dim() == 2 else (H,)
-        if tuple(state.shape) != want:
-            layout = "(N, H)" if input.dim() == 2 else "(H,) for unbatched input"
-            raise ValueError(
-                f"{name} must have shape {layout} = {_shape(want)}, got {_shape(state)}"
-            )
-        if state.dtype != input.dtype or state.device != input.device:
-            raise TypeError(
-                f"{name} must have the input's dtype and device ({input.dtype}, {input.device}), "
-                f"got ({state.dtype}, {state.device})"
-            )
+        layout = "(N, H)" if input.dim() == 2 else "(H,) for unbatched input"
+        check_state(state, name, want, layout, input)
 
 
 class RNNCell(_CellBase):

@@ -31,7 +31,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .cells import NONLINEARITIES, _shape, check_sizes, gru_step, init_uniform_, lstm_step, rnn_step
+from .cells import (
+    NONLINEARITIES,
+    _shape,
+    check_sizes,
+    check_state,
+    gru_step,
+    init_uniform_,
+    lstm_step,
+    rnn_step,
+)
 from .fused import GRUFunction, LSTMFunction, RNNFunction
 
 # Gate names per cell type, in the order of the blocks of weight_ih / weight_hh.
@@ -182,22 +191,12 @@ class _RecurrentBase(nn.Module):
     def _check_state(
         self, state: object, name: str, want: tuple[int, ...], x: Tensor, unbatched: bool
     ) -> Tensor:
-        if not isinstance(state, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(state).__name__}")
-        if tuple(state.shape) != want:
-            layout = (
-                "(num_layers*num_directions, H) for unbatched input"
-                if unbatched
-                else "(num_layers*num_directions, N, H)"
-            )
-            raise ValueError(
-                f"{name} must have shape {layout} = {_shape(want)}, got {_shape(state)}"
-            )
-        if state.dtype != x.dtype or state.device != x.device:
-            raise TypeError(
-                f"{name} must have the input's dtype and device ({x.dtype}, {x.device}), "
-                f"got ({state.dtype}, {state.device})"
-            )
+        layout = (
+            "(num_layers*num_directions, H) for unbatched input"
+            if unbatched
+            else "(num_layers*num_directions, N, H)"
+        )
+        check_state(state, name, want, layout, x)
         return state.unsqueeze(1) if unbatched else state  # (L*dirs, N, H)
 
     def _initial_state(
